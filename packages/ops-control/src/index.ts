@@ -1,0 +1,2 @@
+// Placeholder: this pack has no converters yet (see README.md).
+export {}
