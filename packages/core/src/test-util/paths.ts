@@ -2,7 +2,6 @@
  * Test-only helpers that locate test data on disk (Node only; never imported by library code).
  */
 import { existsSync } from "node:fs"
-import { createRequire } from "node:module"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -30,10 +29,14 @@ if (sharedTestdata === undefined) {
 }
 
 /** The 11 TF.js graph-models of @vladmandic/human@3.3.6 (a devDependency). */
-export const humanModelsDir: string = join(
-  dirname(createRequire(import.meta.url).resolve("@vladmandic/human/package.json")),
-  "models"
-)
+export const humanModelsDir: string = (() => {
+  // The package's `exports` hide package.json, so find its directory from node_modules.
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules/@vladmandic/human/models")
+    if (existsSync(candidate)) return candidate
+  }
+  throw new Error("@vladmandic/human is not installed (run npm ci)")
+})()
 
 /** The graph-model names shipped by human@3.3.6. */
 export const HUMAN_MODELS = [
