@@ -1,1 +1,2 @@
-export {}
+export { runCli, tf2jax, VERSION } from "./cli.js"
+export { formatError } from "./errors.js"

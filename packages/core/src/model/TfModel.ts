@@ -16,10 +16,14 @@ export type ModelFormat =
   | "checkpoint-v1"
   | "tfjs-graph-model"
 
-/** A tensor's name in its graph ("serving_default_x:0"), dtype and (partial) shape. */
+/**
+ * A tensor's name in its graph ("serving_default_x:0"), dtype and (partial) shape. The dtype is
+ * `undefined` only for outputs of graph-only models whose node does not state it (it is then
+ * known once the function is converted).
+ */
 export interface TensorSpec {
   readonly name: string
-  readonly dtype: DType
+  readonly dtype: DType | undefined
   readonly shape: Shape
 }
 
@@ -144,4 +148,6 @@ export interface TfModel {
   readonly functions: Readonly<Record<string, RestoredFunction>>
   readonly variables: Readonly<Record<string, Variable>>
   readonly assets: Readonly<Record<string, Asset>>
+  /** Things the reader noticed and worked around (e.g. a graph variable with no saved value). */
+  readonly notes: ReadonlyArray<string>
 }
