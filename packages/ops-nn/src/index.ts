@@ -1,2 +1,7 @@
-// Placeholder: this pack has no converters yet (see README.md).
-export {}
+/**
+ * @tf2jax/ops-nn: math, array, nn, reduction, linalg and image op converters.
+ *
+ * @since 0.1.0
+ */
+export { layer, nnPack } from "./pack.js"
+export { elementwise } from "./ops/elementwise.js"

@@ -83,6 +83,8 @@ export interface ConcreteFunction {
   readonly flatInputs: ReadonlyArray<FlatInput>
   readonly captures: ReadonlyArray<Capture>
   readonly outputs: Structure
+  /** The model this function belongs to. */
+  readonly model: TfModel
 }
 
 /** A `tf.function` restored from the object graph (e.g. `model.f`, `model.__call__`). */
@@ -92,6 +94,8 @@ export interface RestoredFunction {
   readonly concreteFunctions: ReadonlyArray<ConcreteFunction>
   /** The `input_signature` the function was declared with, if any. */
   readonly inputSignature: Structure | undefined
+  /** The model this function belongs to. */
+  readonly model: TfModel
 }
 
 /** A serving signature (`SignatureDef`), keyed by input/output key. */

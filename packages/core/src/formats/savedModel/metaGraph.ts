@@ -11,15 +11,7 @@ import { graphInputsOutputs } from "../../graph/graphSignature.js"
 import type { GraphDef } from "../../graph/ir.js"
 import { formatShape } from "../../HostTensor.js"
 import type { ModelSource } from "../../io/ModelSource.js"
-import type {
-  Asset,
-  ConcreteFunction,
-  ModelFormat,
-  RestoredFunction,
-  Signature,
-  TfModel,
-  Variable
-} from "../../model/TfModel.js"
+import type { Asset, ModelFormat, Signature, TfModel, Variable } from "../../model/TfModel.js"
 import { decodeMessage, pb } from "../../proto/decode.js"
 import { graphFromProto } from "../../proto/graphFromProto.js"
 import type { ReadOptions } from "../options.js"
@@ -176,18 +168,6 @@ export const modelFromMetaGraph = (input: MetaGraphInput): Effect.Effect<TfModel
     const assetPaths = assetFiles(mg, file)
     const assets = yield* readAssets(input.source, assetPaths)
 
-    let concrete: Record<string, ConcreteFunction> = {}
-    let functions: Record<string, RestoredFunction> = {}
-    let sigFunctions = new Map<string, string>()
-    if (og) {
-      const variableNames = new Map(variables.map((v) => [v.ref.kind === "object" ? v.ref.nodeId : -1, v.name]))
-      concrete = yield* tryRead(file, "object graph", () =>
-        concreteFunctions({ file, og, graph, variableNames, assetFiles: assetPaths })
-      )
-      functions = yield* tryRead(file, "object graph", () => restoredFunctions(og, concrete, file))
-      sigFunctions = signatureFunctions(og)
-    }
-
     const model: { -readonly [K in keyof TfModel]: TfModel[K] } = {
       format: input.format,
       source: input.source.description,
@@ -202,11 +182,21 @@ export const modelFromMetaGraph = (input: MetaGraphInput): Effect.Effect<TfModel
       availableTags: input.availableTags,
       graph,
       signatures: {},
-      concreteFunctions: concrete,
-      functions,
+      concreteFunctions: {},
+      functions: {},
       variables: byName(variables),
       assets,
       notes
+    }
+    let sigFunctions = new Map<string, string>()
+    if (og) {
+      const variableNames = new Map(variables.map((v) => [v.ref.kind === "object" ? v.ref.nodeId : -1, v.name]))
+      const concrete = yield* tryRead(file, "object graph", () =>
+        concreteFunctions({ model, file, og, graph, variableNames, assetFiles: assetPaths })
+      )
+      model.concreteFunctions = concrete
+      model.functions = yield* tryRead(file, "object graph", () => restoredFunctions(og, concrete, file, model))
+      sigFunctions = signatureFunctions(og)
     }
     const signatures: Record<string, Signature> = {}
     const defs = mg.signatureDef ?? {}
@@ -220,7 +210,7 @@ export const modelFromMetaGraph = (input: MetaGraphInput): Effect.Effect<TfModel
             methodName: def.methodName ?? "",
             inputs: specsOf(def.inputs, { file, where: `signature "${key}" inputs` }),
             outputs: specsOf(def.outputs, { file, where: `signature "${key}" outputs` }),
-            function: fnName === undefined ? undefined : concrete[fnName],
+            function: fnName === undefined ? undefined : model.concreteFunctions[fnName],
             model
           }
         }

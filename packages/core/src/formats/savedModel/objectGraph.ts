@@ -7,7 +7,7 @@
 import { dtypeFromEnum } from "../../dtype.js"
 import { InvalidModelError } from "../../errors.js"
 import type { GraphDef } from "../../graph/ir.js"
-import type { Capture, ConcreteFunction, RestoredFunction } from "../../model/TfModel.js"
+import type { Capture, ConcreteFunction, RestoredFunction, TfModel } from "../../model/TfModel.js"
 import type { pb } from "../../proto/decode.js"
 import { knownShape, shapeFromProto } from "../../proto/tensorProto.js"
 import { flattenInputSignature, structureFromProto } from "./structure.js"
@@ -121,6 +121,7 @@ export const checkpointKeys = (
 export const defaultCheckpointKey = (path: string): string => `${path}/.ATTRIBUTES/VARIABLE_VALUE`
 
 interface BoundInputContext {
+  readonly model: TfModel
   readonly file: string
   readonly og: pb.SavedObjectGraph.$Properties
   readonly graph: GraphDef
@@ -170,7 +171,8 @@ export const concreteFunctions = (ctx: BoundInputContext): Record<string, Concre
       inputs,
       flatInputs: flattenInputSignature(inputs),
       captures: (cf.boundInputs ?? []).map((id) => captureOf(id, name, ctx)),
-      outputs: structureFromProto(cf.outputSignature, where)
+      outputs: structureFromProto(cf.outputSignature, where),
+      model: ctx.model
     }
   }
   return out
@@ -180,7 +182,8 @@ export const concreteFunctions = (ctx: BoundInputContext): Record<string, Concre
 export const restoredFunctions = (
   og: pb.SavedObjectGraph.$Properties,
   concrete: Readonly<Record<string, ConcreteFunction>>,
-  file: string
+  file: string,
+  model: TfModel
 ): Record<string, RestoredFunction> => {
   const out: Record<string, RestoredFunction> = {}
   const nodes = og.nodes ?? []
@@ -203,7 +206,8 @@ export const restoredFunctions = (
             if (!cf) throw new InvalidModelError({ file, where: `function "${childPath}"`, what: `concrete function "${n}" is missing` })
             return cf
           }),
-          inputSignature: spec && !spec.noneValue ? structureFromProto(spec, { file, where: childPath }) : undefined
+          inputSignature: spec && !spec.noneValue ? structureFromProto(spec, { file, where: childPath }) : undefined,
+          model
         }
       } else if (nodes[child]!.userObject?.identifier !== "signature_map") {
         queue.push({ id: child, path: childPath })

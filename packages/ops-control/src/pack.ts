@@ -1,0 +1,15 @@
+/**
+ * The ops-control pack: every converter of this package, and its Effect layer.
+ */
+import { CORE_CONTRACT_VERSION, definePack, OpRegistry } from "@tf2jax/core"
+import { callOps } from "./ops/calls.js"
+
+export const controlPack = definePack({
+  name: "@tf2jax/ops-control",
+  version: "0.1.0",
+  contract: CORE_CONTRACT_VERSION,
+  converters: [...callOps]
+})
+
+/** Adds this pack to the op registry provided below it. */
+export const layer = OpRegistry.extend([controlPack])
