@@ -3,19 +3,20 @@
  * naming the typed error and exit 1 (usage errors: exit 2, with the parser's message).
  */
 import { Effect } from "effect"
-import { Command } from "effect/cli"
+import { CliError, Command } from "effect/cli"
+import { check } from "./commands/check.js"
 import { inspect } from "./commands/inspect.js"
+import { run } from "./commands/run.js"
 import { formatError, stackOf } from "./errors.js"
 
 export const VERSION = "0.1.0"
 
 export const tf2jax = Command.make("tf2jax").pipe(
   Command.withDescription("Bring TensorFlow models into jax-js"),
-  Command.withSubcommands([inspect])
+  Command.withSubcommands([inspect, run, check])
 )
 
-const isCliError = (e: unknown): boolean =>
-  e !== null && typeof e === "object" && "_tag" in e && typeof e._tag === "string" && e._tag.startsWith("Cli")
+const isUsageError = (e: unknown): boolean => typeof e === "object" && e !== null && "_tag" in e && e._tag === "UsageError"
 
 /** Runs the CLI on `args`; resolves to the exit code. Needs the platform services. */
 export const runCli = (args: ReadonlyArray<string>) =>
@@ -23,8 +24,10 @@ export const runCli = (args: ReadonlyArray<string>) =>
     Effect.as(0),
     Effect.catch((e) =>
       Effect.sync(() => {
-        if (isCliError(e)) return 2
+        // Parse errors: the parser already printed the problem and the help.
+        if (CliError.isCliError(e)) return 2
         process.stderr.write(`${formatError(e)}\n`)
+        if (isUsageError(e)) return 2
         if (args.includes("--verbose") || process.env["TF2JAX_DEBUG"] === "1") process.stderr.write(`${stackOf(e) ?? ""}\n`)
         return 1
       })

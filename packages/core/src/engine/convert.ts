@@ -31,7 +31,7 @@ import { runPlan } from "./interpreter.js"
 import type { ParamStore } from "./OpConverter.js"
 import { OpRegistry } from "./OpRegistry.js"
 import type { Plan, Planner } from "./plan.js"
-import { checkSupported, planBody } from "./plan.js"
+import { checkSupported, planBody, unsupportedOps } from "./plan.js"
 import { Prng } from "./Prng.js"
 import type { Convertible, Target } from "./target.js"
 import { targetOf } from "./target.js"
@@ -341,6 +341,22 @@ const functional = (p: Prepared): ConvertedFunctional => {
 /** Initial parameter arrays (caller-owned) for a prepared target. */
 const initialParams = (p: Prepared): Record<string, JaxArray> =>
   Object.fromEntries(Object.values(p.target.variables).map((v) => [v.name, hostToArray(v.value, `variable ${v.name}`)]))
+
+/**
+ * The ops reachable from a convertible that no registered converter handles (empty when it
+ * can be converted as far as op coverage goes).
+ */
+export const findUnsupportedOps = (target: Convertible) =>
+  Effect.gen(function* () {
+    const registry = yield* OpRegistry
+    return yield* Effect.try({
+      try: () => {
+        const t = targetOf(target, (op) => registry.get(op)?.outputs)
+        return unsupportedOps(registry, t.library, t.body)
+      },
+      catch: (e) => (e instanceof ConversionError ? e : new ConversionError({ where: "check", what: e instanceof Error ? e.message : String(e) }))
+    })
+  })
 
 /**
  * Converts a function for calling with params: `fn(params, inputs, { rng }) → [outputs, newParams]`.

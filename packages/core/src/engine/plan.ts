@@ -57,10 +57,10 @@ const whereOf = (node: NodeDef, body: string): string =>
   `node "${node.name}" (${node.op})${body === "graph" ? "" : ` in ${body}`}`
 
 /**
- * Checks that every op reachable from `body` has a converter, following function references
- * through the library. Throws one `UnsupportedOpsError` listing them all.
+ * Every op reachable from `body` (following function references through the library) that has
+ * no converter, most frequent first.
  */
-export const checkSupported = (registry: OpRegistryShape, library: FunctionLibrary, body: Body): void => {
+export const unsupportedOps = (registry: OpRegistryShape, library: FunctionLibrary, body: Body): Array<UnsupportedOp> => {
   const missing = new Map<string, { count: number; node: string; fn: string }>()
   const seenFns = new Set<string>()
   const visit = (nodes: ReadonlyArray<NodeDef>, fnName: string) => {
@@ -81,12 +81,15 @@ export const checkSupported = (registry: OpRegistryShape, library: FunctionLibra
     }
   }
   visit(body.nodes.map((b) => b.def), body.name === "graph" ? "" : body.name)
-  if (missing.size > 0) {
-    const ops: Array<UnsupportedOp> = [...missing]
-      .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
-      .map(([op, m]) => ({ op, count: m.count, exampleNode: m.node, exampleFunction: m.fn }))
-    throw new UnsupportedOpsError({ ops })
-  }
+  return [...missing]
+    .sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1))
+    .map(([op, m]) => ({ op, count: m.count, exampleNode: m.node, exampleFunction: m.fn }))
+}
+
+/** Throws one `UnsupportedOpsError` listing every unsupported op reachable from `body`. */
+export const checkSupported = (registry: OpRegistryShape, library: FunctionLibrary, body: Body): void => {
+  const ops = unsupportedOps(registry, library, body)
+  if (ops.length > 0) throw new UnsupportedOpsError({ ops })
 }
 
 /** Plans a body whose ops are all supported (see `checkSupported`). */

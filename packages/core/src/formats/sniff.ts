@@ -20,10 +20,14 @@ export type SniffedFile =
 const hasUnknowns = (m: object | null | undefined): boolean =>
   m !== null && m !== undefined && ((m as { $unknowns?: ReadonlyArray<unknown> }).$unknowns?.length ?? 0) > 0
 
+/** The last protobuf decoding failure, to say why nothing matched (often: a truncated file). */
+let lastDecodeError = ""
+
 const tryDecode = <T>(type: { decode(b: Uint8Array): T }, bytes: Uint8Array): T | undefined => {
   try {
     return type.decode(bytes)
-  } catch {
+  } catch (e) {
+    lastDecodeError = e instanceof Error ? e.message : String(e)
     return undefined
   }
 }
@@ -66,6 +70,7 @@ export const sniffFile = (bytes: Uint8Array, file: string): SniffedFile => {
     : base === "saved_model.pb"
       ? ["saved-model", "meta-graph", "graph-def"]
       : ["saved-model", "graph-def", "meta-graph"]
+  lastDecodeError = ""
   for (const kind of order) {
     const message = CANDIDATES[kind](bytes)
     if (message) return { kind, message } as SniffedFile
@@ -73,6 +78,6 @@ export const sniffFile = (bytes: Uint8Array, file: string): SniffedFile => {
   throw new InvalidModelError({
     file,
     where: "",
-    what: "not a TensorFlow model: expected a SavedModel, MetaGraphDef or GraphDef protobuf, a TF.js model.json or a .tar.gz Hub module"
+    what: `not a TensorFlow model, or a corrupt one: expected a SavedModel, MetaGraphDef or GraphDef protobuf, a TF.js model.json or a .tar.gz Hub module${lastDecodeError ? ` (protobuf decoding failed: ${lastDecodeError})` : ""}`
   })
 }
