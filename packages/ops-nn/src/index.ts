@@ -4,4 +4,4 @@
  * @since 0.1.0
  */
 export { layer, nnPack } from "./pack.js"
-export { elementwise } from "./ops/elementwise.js"
+export { elementwise } from "./ops/math/elementwise.js"

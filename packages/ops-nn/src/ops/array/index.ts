@@ -1,0 +1,4 @@
+/** Array and shape converters. */
+import type { OpConverter } from "@tf2jax/core"
+
+export const arrayOps: ReadonlyArray<OpConverter<any>> = []
