@@ -65,7 +65,7 @@ const checkVariable = (v: Variable, file: string): Variable => {
 /** TF2: variables of the object graph, valued from the checkpoint through the TrackableObjectGraph. */
 const objectGraphVariables = (input: MetaGraphInput, og: pb.SavedObjectGraph.$Properties, bundle: TensorBundle | undefined) =>
   Effect.gen(function* () {
-    const vars = objectVariables(og, input.file)
+    const vars = yield* tryRead(input.file, "object graph", () => objectVariables(og, input.file))
     if (vars.length === 0) return { variables: [] as Array<Variable>, notes: [] as Array<string> }
     const prefix = input.checkpointPrefix ?? "variables/variables"
     if (!bundle) {
@@ -101,7 +101,7 @@ const objectGraphVariables = (input: MetaGraphInput, og: pb.SavedObjectGraph.$Pr
 /** TF1: variable ops of the graph, valued from the checkpoint by restore key or name. */
 const graphVariablesWithValues = (input: MetaGraphInput, graph: GraphDef, bundle: TensorBundle | undefined) =>
   Effect.gen(function* () {
-    const found = graphVariables(graph, input.metaGraph.collectionDef, input.file)
+    const found = yield* tryRead(input.file, "collections", () => graphVariables(graph, input.metaGraph.collectionDef, input.file))
     const variables: Array<Variable> = []
     const notes: Array<string> = []
     for (const [k, gv] of found.entries()) {
@@ -165,7 +165,7 @@ export const modelFromMetaGraph = (input: MetaGraphInput): Effect.Effect<TfModel
     const { variables, notes } = og
       ? yield* objectGraphVariables(input, og, bundle)
       : yield* graphVariablesWithValues(input, graph, bundle)
-    const assetPaths = assetFiles(mg, file)
+    const assetPaths = yield* tryRead(file, "assets", () => assetFiles(mg, file))
     const assets = yield* readAssets(input.source, assetPaths)
 
     const model: { -readonly [K in keyof TfModel]: TfModel[K] } = {
