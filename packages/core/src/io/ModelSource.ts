@@ -96,41 +96,40 @@ const entriesOf = (paths: Iterable<string>, dir: string): ReadonlyArray<string> 
   return [...names]
 }
 
-/** A source over in-memory files (tests, fuzzing, files already fetched by the caller). */
-export const fromMemory = (files: Readonly<Record<string, Uint8Array>>, description = "memory"): ModelSource => {
+/** A source over a table of entries keyed by relative path; `bytesOf` turns an entry into bytes. */
+const tableSource = <T>(
+  files: Readonly<Record<string, T>>,
+  description: string,
+  bytesOf: (entry: T, rel: string) => Effect.Effect<Uint8Array, SourceError>
+): ModelSource => {
   const table = new Map(Object.entries(files).map(([k, v]) => [safeRelativePath(k), v]))
   return {
     description,
     read: (p) =>
       Effect.suspend(() => {
         const rel = safeRelativePath(p)
-        const bytes = table.get(rel)
-        return bytes ? Effect.succeed(bytes) : Effect.fail(new ModelFileNotFoundError({ file: rel, reason: "file not found" }))
+        const entry = table.get(rel)
+        return entry === undefined
+          ? Effect.fail(new ModelFileNotFoundError({ file: rel, reason: "file not found" }))
+          : bytesOf(entry, rel)
       }),
     exists: (p) => Effect.sync(() => table.has(safeRelativePath(p))).pipe(Effect.orElseSucceed(() => false)),
     list: (d) => Effect.sync(() => entriesOf(table.keys(), d)).pipe(Effect.orElseSucceed(() => []))
   }
 }
 
+/** A source over in-memory files (tests, fuzzing, files already fetched by the caller). */
+export const fromMemory = (files: Readonly<Record<string, Uint8Array>>, description = "memory"): ModelSource =>
+  tableSource(files, description, (bytes) => Effect.succeed(bytes))
+
 /** A source over browser `File`/`Blob` objects keyed by relative path (e.g. a dropped folder). */
-export const fromBlobs = (files: Readonly<Record<string, Blob>>, description = "files"): ModelSource => {
-  const table = new Map(Object.entries(files).map(([k, v]) => [safeRelativePath(k), v]))
-  return {
-    description,
-    read: (p) =>
-      Effect.suspend(() => {
-        const rel = safeRelativePath(p)
-        const blob = table.get(rel)
-        if (!blob) return Effect.fail(new ModelFileNotFoundError({ file: rel, reason: "file not found" }))
-        return Effect.tryPromise({
-          try: () => blob.arrayBuffer().then((b) => new Uint8Array(b)),
-          catch: (e) => new ModelFileNotFoundError({ file: rel, reason: errorReason(e) })
-        })
-      }),
-    exists: (p) => Effect.sync(() => table.has(safeRelativePath(p))).pipe(Effect.orElseSucceed(() => false)),
-    list: (d) => Effect.sync(() => entriesOf(table.keys(), d)).pipe(Effect.orElseSucceed(() => []))
-  }
-}
+export const fromBlobs = (files: Readonly<Record<string, Blob>>, description = "files"): ModelSource =>
+  tableSource(files, description, (blob, rel) =>
+    Effect.tryPromise({
+      try: () => blob.arrayBuffer().then((b) => new Uint8Array(b)),
+      catch: (e) => new ModelFileNotFoundError({ file: rel, reason: errorReason(e) })
+    })
+  )
 
 /** A source over HTTP(S) with the global `fetch` (browsers, Deno, Node ≥ 18). Listing is not possible. */
 export const fromUrl = (baseUrl: string, fetchFn: typeof fetch = globalThis.fetch): ModelSource => {
