@@ -79,6 +79,8 @@ export const hostToArray = (t: HostTensor, where: string): JaxArray => {
   const jd = jaxDtypeOf(t.dtype, where)
   const n = numElements(t.shape)
   const shape = [...t.shape]
+  // jax-js refuses empty data arrays; an empty tensor has no values to carry anyway.
+  if (n === 0) return np.zeros(shape, { dtype: jd as np.DType })
   const d = t.data
   if (jd === "float32") {
     const f = d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>)
