@@ -1,16 +1,73 @@
 /**
- * Element-wise math: unary and binary ops with NumPy broadcasting. When every input is static
- * the result is computed on the host and stays static (shape arithmetic keeps jit-able).
+ * The element-wise converter builder: unary, binary and n-ary ops with NumPy broadcasting.
+ * When every input is static (and the result small) the op is computed on the host and stays
+ * static, so shape arithmetic keeps graphs jit-able (DESIGN §4); otherwise it runs in jax-js.
+ * Narrow integer results (uint8, int8, uint16, int16) are wrapped as TF's arithmetic wraps.
  */
-import { numpy as np } from "@jax-js/jax"
 import type { DType, JaxArray, OpConverter, Value } from "@tf2jax/core"
-import { allStatic, arrayValue, Attr, defineOp, hostElementwise, staticValue, toArray } from "@tf2jax/core"
+import { arrayValue, Attr, defineOp, hostElementwise, staticValue, toArray } from "@tf2jax/core"
 import { Schema } from "effect"
+import { broadcastAll, disposeAll, dtypeOf, isFoldable, isNarrowInt, requireDtype, smallEnough, tensorsOf, wrapInt } from "./support.js"
 
-const dtypeOf = (v: Value): DType =>
-  v.kind === "static" ? v.tensor.dtype : v.kind === "array" ? v.dtype : "float32"
+/** Decoded attrs besides `T` (declared with `MathOpSpec.attrs`). */
+export type MathAttrs = Readonly<Record<string, unknown>>
 
-interface ElementwiseSpec {
+export interface MathOpSpec {
+  readonly ops: ReadonlyArray<string>
+  /** Attrs besides `T` (unknown attrs are refused). */
+  readonly attrs?: Schema.Struct.Fields
+  /** The jax-js computation; consumes `xs`. `dtype` is the op's `T` (the TF dtype of its inputs). */
+  readonly jax: (xs: Array<JaxArray>, dtype: DType, where: string, attrs: MathAttrs) => JaxArray
+  /** The host computation for static folding, per dtype (`undefined`: always on the device). */
+  readonly host?: (dtype: DType, where: string, attrs: MathAttrs) => ((...xs: Array<number>) => number) | undefined
+  /** Output dtype from `T` (default: `T`). */
+  readonly outDtype?: (dtype: DType) => DType
+  /** The dtypes TF registers kernels for (others: `UnsupportedDtypeError`). */
+  readonly accepts?: (dtype: DType) => boolean
+  /** The input whose dtype is `T` (default 0; Select's is 1). */
+  readonly typeInput?: number
+  /** A result decided before broadcasting (e.g. Equal on incompatible shapes); inputs consumed. */
+  readonly shortcut?: (values: ReadonlyArray<Value>, attrs: MathAttrs) => Value | undefined
+}
+
+/** Uploads every value, releasing all of them if one cannot be uploaded. */
+export const toArrays = (values: ReadonlyArray<Value>, where: string): Array<JaxArray> => {
+  const out: Array<JaxArray> = []
+  try {
+    for (const v of values) out.push(toArray(v, where))
+  } catch (e) {
+    for (const a of out) a.dispose()
+    disposeAll(values.slice(out.length))
+    throw e
+  }
+  return out
+}
+
+/** A converter for an element-wise op of attr `T`. */
+export const mathOp = (spec: MathOpSpec): OpConverter<MathAttrs> =>
+  defineOp({
+    ops: spec.ops,
+    attrs: Schema.Struct({ T: Schema.optionalKey(Attr.type), ...spec.attrs }) as unknown as Schema.Codec<MathAttrs, unknown>,
+    inputs: "value",
+    run: (ctx, inputs, attrs) => {
+      const values = inputs as ReadonlyArray<Value>
+      const dtype = dtypeOf(values[spec.typeInput ?? 0]!, attrs["T"] as DType | undefined)
+      if (spec.accepts) requireDtype(values, dtype, spec.accepts, ctx.where)
+      const early = spec.shortcut?.(values, attrs)
+      if (early) return early
+      const shape = broadcastAll(values, ctx.where)
+      const out = spec.outDtype ? spec.outDtype(dtype) : dtype
+      const host = spec.host?.(dtype, ctx.where, attrs)
+      if (host && isFoldable(values) && smallEnough(shape)) {
+        return staticValue(hostElementwise(out, tensorsOf(values), host, ctx.where))
+      }
+      const y = spec.jax(toArrays(values, ctx.where), dtype, ctx.where, attrs)
+      return arrayValue(isNarrowInt(out) ? wrapInt(y, out) : y, out)
+    }
+  })
+
+/** The public, simpler form (user-defined element-wise ops): dtype-independent callbacks. */
+export interface ElementwiseSpec {
   readonly ops: ReadonlyArray<string>
   /** The jax-js computation (consumes its arguments). */
   readonly jax: (...xs: Array<JaxArray>) => JaxArray
@@ -21,23 +78,12 @@ interface ElementwiseSpec {
 }
 
 /** A converter for an element-wise op over one or more inputs of attr `T`. */
-export const elementwise = (spec: ElementwiseSpec): OpConverter<{ readonly T?: DType }> =>
-  defineOp({
+export const elementwise = (spec: ElementwiseSpec): OpConverter<MathAttrs> => {
+  const host = spec.host
+  return mathOp({
     ops: spec.ops,
-    attrs: Schema.Struct({ T: Schema.optionalKey(Attr.type) }),
-    inputs: "value",
-    run: (ctx, inputs) => {
-      const values = inputs as ReadonlyArray<Value>
-      const dtype = (spec.outDtype ?? ((d: DType) => d))(dtypeOf(values[0]!))
-      if (spec.host && allStatic(values)) {
-        return staticValue(hostElementwise(dtype, values.map((v) => v.tensor), spec.host, ctx.where))
-      }
-      return arrayValue(spec.jax(...values.map((v) => toArray(v, ctx.where))), dtype)
-    }
+    jax: (xs) => spec.jax(...xs),
+    ...(host ? { host: () => host } : {}),
+    ...(spec.outDtype ? { outDtype: spec.outDtype } : {})
   })
-
-export const add = elementwise({ ops: ["Add", "AddV2"], jax: (a, b) => np.add(a, b), host: (a, b) => a + b })
-export const sub = elementwise({ ops: ["Sub"], jax: (a, b) => np.subtract(a, b), host: (a, b) => a - b })
-export const mul = elementwise({ ops: ["Mul"], jax: (a, b) => np.multiply(a, b), host: (a, b) => a * b })
-
-export const elementwiseOps = [add, sub, mul]
+}

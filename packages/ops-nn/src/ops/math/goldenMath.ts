@@ -1,0 +1,156 @@
+/**
+ * Test support for the math golden cases (fixtures/ops/math/*.json, written by real TensorFlow).
+ * Runtime-neutral and not exported by the package: the tests read the files and pass the
+ * converted graph function in.
+ *
+ * - `widenCase` re-encodes the dtypes jax-js holds in wider types (DESIGN §8): uint8/int8/
+ *   uint16/int16 → int32 and float16/bfloat16 → float32 (values exact), so the shared reader of
+ *   `lowering/goldenCases.ts` can decode them and the converted function gets the arrays the
+ *   engine expects for such placeholders.
+ * - `checkMathCase` is `checkCase` (eager, jit, grad, jit(grad) against TF), extended to
+ *   expected values that are NaN or ±∞ (which `checkCase` counts as mismatches): those must be
+ *   matched exactly, the finite ones within the tolerance.
+ */
+import { grad, jit, numpy as np } from "@jax-js/jax"
+import { bfloat16ToFloat, halfToFloat } from "@tf2jax/core"
+import type { Arr } from "../../lowering/common.js"
+import type { CaseLowering, CheckOptions, EncodedTensor, GoldenCase, Mismatch } from "../../lowering/goldenCases.js"
+import { checkCase, decodeTensor, dynamicInputs, toArray } from "../../lowering/goldenCases.js"
+
+const b64ToBytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
+
+const bytesToB64 = (bytes: Uint8Array): string => {
+  let s = ""
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(s)
+}
+
+const NARROW_INTS: Readonly<Record<string, (dv: DataView, i: number) => number>> = {
+  uint8: (dv, i) => dv.getUint8(i),
+  int8: (dv, i) => dv.getInt8(i),
+  uint16: (dv, i) => dv.getUint16(2 * i, true),
+  int16: (dv, i) => dv.getInt16(2 * i, true)
+}
+
+/** A tensor re-encoded in the dtype jax-js computes it in (other dtypes unchanged). */
+export const widenTensor = <T extends EncodedTensor>(t: T): T => {
+  const n = t.shape.reduce((a, b) => a * b, 1)
+  const bytes = b64ToBytes(t.data_base64_le)
+  const dv = new DataView(bytes.buffer)
+  const narrow = NARROW_INTS[t.dtype]
+  if (narrow) {
+    const out = new Int32Array(n)
+    for (let i = 0; i < n; i++) out[i] = narrow(dv, i)
+    return { ...t, dtype: "int32", data_base64_le: bytesToB64(new Uint8Array(out.buffer)) }
+  }
+  if (t.dtype === "float16" || t.dtype === "bfloat16") {
+    const decode = t.dtype === "float16" ? halfToFloat : bfloat16ToFloat
+    const out = new Float32Array(n)
+    for (let i = 0; i < n; i++) out[i] = decode(dv.getUint16(2 * i, true))
+    return { ...t, dtype: "float32", data_base64_le: bytesToB64(new Uint8Array(out.buffer)) }
+  }
+  return t
+}
+
+/** The case with every tensor in jax-js's dtypes. */
+export const widenCase = (c: GoldenCase): GoldenCase => ({
+  ...c,
+  inputs: c.inputs.map(widenTensor),
+  outputs: c.outputs.map(widenTensor),
+  cotangents: c.cotangents.map((t) => (t === null ? null : widenTensor(t))),
+  grads: Object.fromEntries(Object.entries(c.grads).map(([k, t]) => [k, widenTensor(t)]))
+})
+
+/** Whether a case involves float16/bfloat16 (which TF computes at that precision, we in float32). */
+export const usesHalfPrecision = (c: GoldenCase): boolean =>
+  [...c.inputs, ...c.outputs].some((t) => t.dtype === "float16" || t.dtype === "bfloat16")
+
+const hasNonFinite = (ts: ReadonlyArray<EncodedTensor>): boolean =>
+  ts.some((t) => t.dtype.startsWith("float") && Array.from(decodeTensor(t).data).some((v) => !Number.isFinite(v)))
+
+/** Like goldenCases' `compare`, but NaN must meet NaN and ±∞ must meet the same ∞. */
+const compareNonFinite = (what: string, actual: Arr, expected: EncodedTensor, rtol: number, atol = 1e-7): Mismatch[] => {
+  const e = decodeTensor(expected)
+  if (actual.shape.length !== e.shape.length || actual.shape.some((d, i) => d !== e.shape[i])) {
+    actual.dispose()
+    return [{ what, detail: `shape [${actual.shape.join(",")}] ≠ TF [${e.shape.join(",")}]` }]
+  }
+  const a = actual.dataSync()
+  let scale = 0
+  for (const v of e.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v))
+  const tol = e.dtype.startsWith("float") ? rtol * scale + atol : 0
+  for (let i = 0; i < e.data.length; i++) {
+    const want = e.data[i]!
+    const got = Number(a[i])
+    const ok = Number.isNaN(want) ? Number.isNaN(got) : Number.isFinite(want) ? Math.abs(got - want) <= tol : got === want
+    if (!ok) return [{ what, detail: `at flat index ${i}: got ${got}, TF ${want} (tol ${tol})` }]
+  }
+  return []
+}
+
+/** `checkCase` for cases whose expected values include NaN or ±∞. */
+const checkNonFiniteCase = (c: GoldenCase, lower: CaseLowering, opts: CheckOptions): Mismatch[] => {
+  const out: Mismatch[] = []
+  const asList = (y: Arr | Arr[]): Arr[] => (Array.isArray(y) ? y : [y])
+  const compareAll = (mode: string, ys: Arr[]) => {
+    if (ys.length !== c.outputs.length) {
+      for (const y of ys) y.dispose()
+      out.push({ what: mode, detail: `${ys.length} outputs, TF has ${c.outputs.length}` })
+      return
+    }
+    ys.forEach((y, k) => out.push(...compareNonFinite(`${mode} output ${k}`, y, c.outputs[k]!, opts.rtol)))
+  }
+  compareAll("eager", asList(lower(...dynamicInputs(c))))
+  const jf = jit((...xs: Arr[]) => lower(...xs))
+  try {
+    compareAll("jit", asList(jf(...dynamicInputs(c))))
+  } finally {
+    jf.dispose()
+  }
+  const dyn = c.inputs.filter((i) => !i.static)
+  const argnums = dyn.flatMap((i, k) => (i.name in c.grads ? [k] : []))
+  if (opts.skipGrad || argnums.length === 0) return out
+  const loss = (...xs: Arr[]): Arr => {
+    let total: Arr | undefined
+    asList(lower(...xs)).forEach((y, k) => {
+      const ct = c.cotangents[k]
+      if (ct === null || ct === undefined) return y.dispose()
+      const term = np.sum(y.mul(toArray(ct)))
+      total = total === undefined ? term : total.add(term)
+    })
+    return total!
+  }
+  const jg = jit((...xs: Arr[]) => grad(loss, { argnums })(...xs))
+  try {
+    for (const [mode, fn] of [["grad", grad(loss, { argnums })], ["jit(grad)", jg]] as const) {
+      const gs = fn(...dynamicInputs(c)) as unknown as Arr[]
+      argnums.forEach((k, j) => out.push(...compareNonFinite(`${mode} d/d${dyn[k]!.name}`, gs[j]!, c.grads[dyn[k]!.name]!, opts.rtol)))
+    }
+  } finally {
+    jg.dispose()
+  }
+  return out
+}
+
+/** Checks a (widened) case against TF: `checkCase`, or its NaN/∞-aware twin when TF's values need it. */
+export const checkMathCase = (c: GoldenCase, lower: CaseLowering, opts: CheckOptions): Mismatch[] =>
+  hasNonFinite([...c.outputs, ...Object.values(c.grads)]) ? checkNonFiniteCase(c, lower, opts) : checkCase(c, lower, opts)
+
+/** Tolerance floor for cases in float16/bfloat16, which TF rounds after every op and we do not. */
+export const HALF_PRECISION_RTOL = 2e-3
+
+/**
+ * Converts a raw golden case with `convert` (the engine) and checks it against TF: the case is
+ * widened first, and half-precision cases get at least `HALF_PRECISION_RTOL`.
+ */
+export const runMathCase = (
+  raw: GoldenCase,
+  convert: (c: GoldenCase) => (...xs: Arr[]) => Arr[],
+  rtol: number,
+  skipGrad = false
+): Mismatch[] => {
+  const c = widenCase(raw)
+  const f = convert(c)
+  const tol = usesHalfPrecision(raw) ? Math.max(rtol, HALF_PRECISION_RTOL) : rtol
+  return checkMathCase(c, (...xs) => f(...xs), { rtol: tol, skipGrad })
+}

@@ -1,0 +1,28 @@
+import { assert, describe, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { graphCaseFunction } from "../../../../core/src/test-util/graphCase.js"
+import { fixturesDir } from "../../../../core/src/test-util/paths.js"
+import { parseGoldenFamily } from "../../lowering/goldenCases.js"
+import { nnPack } from "../../pack.js"
+import { runMathCase } from "./goldenMath.js"
+
+// float64 on Node 20/22 needs this stub (notes/jax-js.md §1).
+;(globalThis as { Float16Array?: unknown }).Float16Array ??= class {
+  constructor() {
+    throw new Error("no float16")
+  }
+}
+
+const load = (name: string) => parseGoldenFamily(readFileSync(join(fixturesDir, `ops/math/${name}.json`), "utf8"))
+const convert = (c: Parameters<typeof graphCaseFunction>[0]) => graphCaseFunction(c, [nnPack])
+
+// One rounding (plus a float32 log): 1e-6 of the output scale.
+// Known difference: MulNoNan's ∂y at y = 0 for a NaN/∞ x is 0 here, TF's is x·g (values agree).
+const VALUES_ONLY = new Set(["mulnonan_nonfinite_x"])
+
+describe("DivNoNan, MulNoNan, Xdivy, Xlogy, Xlog1py vs TensorFlow, end to end", () => {
+  for (const c of load("nonan").cases) {
+    it(c.name, () => assert.deepStrictEqual(runMathCase(c, convert, 1e-6, VALUES_ONLY.has(c.name)), []))
+  }
+})
