@@ -140,13 +140,17 @@ export const compare = (what: string, actual: Arr, expected: EncodedTensor, rtol
   }
   const a = actual.dataSync()
   const isFloat = e.dtype.startsWith("float")
+  // The tolerance scales with the finite values only; non-finite expectations must match exactly
+  // (NaN where TF has NaN, the same infinity), else an infinite scale would accept anything.
   let scale = 0
-  for (const v of e.data) scale = Math.max(scale, Math.abs(v))
+  for (const v of e.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v))
   const tol = isFloat ? rtol * scale + atol : 0
   let worst = 0
   let at = -1
   for (let i = 0; i < e.data.length; i++) {
-    const diff = Math.abs(Number(a[i]) - e.data[i]!)
+    const want = e.data[i]!
+    const got = Number(a[i])
+    const diff = Number.isFinite(want) ? Math.abs(got - want) : Object.is(got, want) || (Number.isNaN(want) && Number.isNaN(got)) ? 0 : Infinity
     if (!(diff <= worst)) {
       worst = diff
       at = i
