@@ -30,9 +30,11 @@ const run = <A, E>(effect: Effect.Effect<A, E, core.OpRegistry | core.Prng>): Pr
 
 type Example = ExampleInput | Readonly<Record<string, ExampleInput>>
 
-/** `fn(params, inputs, { rng }) → [outputs, newParams]` with example inputs fixing shapes. */
-export const convert = (target: Convertible, ...exampleInputs: ReadonlyArray<Example>): Promise<ConvertedFunction> =>
-  run(core.convert(target, ...exampleInputs))
+/** `{ fn, params }`, `fn(params, inputs, { rng }) → [outputs, newParams]`, example inputs fixing shapes. */
+export const convert = (
+  target: Convertible,
+  ...exampleInputs: ReadonlyArray<Example>
+): Promise<{ fn: ConvertedFunction; params: Record<string, JaxArray> }> => run(core.convert(target, ...exampleInputs))
 
 /** `fn(inputs, { rng }) → outputs` for functions without variables. */
 export const convertFunctional = (target: Convertible, ...exampleInputs: ReadonlyArray<Example>): Promise<ConvertedFunctional> =>

@@ -14,6 +14,7 @@ import type { Schema } from "effect"
 import type { DType } from "../dtype.js"
 import type { HostTensor } from "../HostTensor.js"
 import type { FunctionLibrary, NodeDef } from "../graph/ir.js"
+import type { Capture } from "../model/TfModel.js"
 import type { OpArg } from "../opdefs/opDefs.js"
 import type { TfConfig } from "./Config.js"
 import type { JaxArray, Value } from "./Value.js"
@@ -90,6 +91,13 @@ export interface BuildContext {
   readonly where: string
   readonly config: TfConfig
   readonly library: FunctionLibrary
+  /** The library function the node is in ("graph" for a top-level graph slice). */
+  readonly functionName: string
+  /**
+   * The bound inputs (captures) of a library function, when the model records them (TF2
+   * SavedModels: gradient functions capture forward-graph tensors); `undefined` otherwise.
+   */
+  readonly captures: (fn: string) => ReadonlyArray<Capture> | undefined
 }
 
 /** A converter for one or more op types. `A` is its decoded attrs type. */
@@ -105,7 +113,15 @@ export interface OpConverter<A = unknown> {
   /** Needs a random key per call. */
   readonly random?: boolean
   /** Library functions the op calls, from its attrs (converted before the op runs). */
-  readonly calls?: (attrs: A, node: NodeDef) => ReadonlyArray<string>
+  readonly calls?: (attrs: A, node: NodeDef, ctx: BuildContext) => ReadonlyArray<string>
+  /**
+   * Other tensors of the node's own body the op needs besides its inputs (e.g. the forward
+   * tensors a saved gradient function captured), named graph-style: an argument name or
+   * "node:k" (flat output k). They are appended to the inputs, in order, and counted as uses,
+   * so they stay alive until the op runs. One that is not computed before the node in this body
+   * arrives as `undefined`.
+   */
+  readonly extraInputs?: (attrs: A, ctx: BuildContext) => ReadonlyArray<string>
   /** Conversion-time check or preparation; throw typed errors for unsupported attr values. */
   readonly check?: (attrs: A, ctx: BuildContext) => void
   /** Computes the outputs. */

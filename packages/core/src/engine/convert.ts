@@ -34,7 +34,7 @@ import type { Plan, Planner } from "./plan.js"
 import { checkSupported, planBody, unsupportedOps } from "./plan.js"
 import { Prng } from "./Prng.js"
 import type { Convertible, Target } from "./target.js"
-import { targetOf } from "./target.js"
+import { modelOf, targetOf } from "./target.js"
 import type { JaxArray, Value } from "./Value.js"
 import { arrayValue, disposeValue, hostToArray, jaxDtypeOf, refValue } from "./Value.js"
 
@@ -254,7 +254,8 @@ const prepare = (c: Convertible, examples: ReadonlyArray<ExampleInput | Record<s
       try: (): Prepared => {
         const target = refineInputs(targetOf(c, (op) => registry.get(op)?.outputs), examples)
         checkSupported(registry, target.library, target.body)
-        const planner: Planner = { registry, library: target.library, config, functions: new Map() }
+        const captures = new Map(Object.values(modelOf(c)?.concreteFunctions ?? {}).map((f) => [f.name, f.captures] as const))
+        const planner: Planner = { registry, library: target.library, config, functions: new Map(), captures }
         const plan = planBody(planner, target.body)
         return { target, plan, plans: planner.functions, overrides, split: prng.split }
       },
@@ -359,11 +360,12 @@ export const findUnsupportedOps = (target: Convertible) =>
   })
 
 /**
- * Converts a function for calling with params: `fn(params, inputs, { rng }) → [outputs, newParams]`.
- * Example inputs fix the traced input shapes (checked when `strictShapeCheck` is on).
+ * Converts a function for calling with params: `{ fn, params }` with
+ * `fn(params, inputs, { rng }) → [outputs, newParams]` (tf2jax's `convert`). Example inputs fix
+ * the traced input shapes (checked when `strictShapeCheck` is on).
  */
 export const convert = (target: Convertible, ...exampleInputs: ReadonlyArray<ExampleInput | Record<string, ExampleInput>>) =>
-  Effect.map(prepare(target, exampleInputs), makeFunction)
+  Effect.map(prepare(target, exampleInputs), (p) => ({ fn: makeFunction(p), params: initialParams(p) }))
 
 /** Converts a function that captures no variables: `fn(inputs, { rng }) → outputs`. */
 export const convertFunctional = (target: Convertible, ...exampleInputs: ReadonlyArray<ExampleInput | Record<string, ExampleInput>>) =>

@@ -169,7 +169,8 @@ describe.skipIf(sharedTestdata === undefined)("conversion engine", () => {
       assert.deepStrictEqual(f.inputSpecs.map((s) => s.shape), [[], []])
       assert.throws(() => f({ x: np.array([1], { dtype: np.int32 }), y: np.array([2], { dtype: np.int32 }) }), ShapeMismatchError)
       const g = yield* run(convert(model.signatures["serving_default"]!))
-      assert.strictEqual(g.requiresRng, false)
+      assert.strictEqual(g.fn.requiresRng, false)
+      assert.deepStrictEqual(g.params, {})
     }))
 
   it.effect("no live buffer left behind: eager, jit, and a failing call", () =>
@@ -207,3 +208,40 @@ const tree = (params: Record<string, np.Array>): Record<string, np.Array> =>
 const disposeAll = (xs: Record<string, np.Array>) => {
   for (const v of Object.values(xs)) v.dispose()
 }
+
+describe.skipIf(sharedTestdata === undefined)("converter build context and extra inputs", () => {
+  it.effect("extraInputs hands a converter other tensors of its body (kept alive for it); unavailable ones arrive as undefined", () =>
+    Effect.gen(function* () {
+      const model = yield* load("tensorflow-rust/addition/model.pb")
+      const seen: Array<string> = []
+      // AddV2 that also reads its body's input "x" (graph-style name) and a tensor that does not exist.
+      const addWithExtras = defineOp({
+        ops: ["AddV2", "Add"],
+        attrs: Schema.Struct({ T: Attr.type }),
+        inputs: "value",
+        calls: (_a, _node, ctx) => {
+          seen.push(`calls in ${ctx.functionName}, captures ${String(ctx.captures("nope"))}`)
+          return []
+        },
+        extraInputs: () => ["x:0", "no_such_node:0"],
+        run: (ctx, inputs, attrs) => {
+          const [a, b, x, missing] = inputs as Array<Value | undefined>
+          assert.strictEqual(inputs.length, 4)
+          assert.isUndefined(missing)
+          const sum = np.add(toArray(a!, ctx.where), toArray(b!, ctx.where))
+          return arrayValue(np.add(sum, np.multiply(toArray(x!, ctx.where), 10)), attrs.T)
+        }
+      })
+      const pack = definePack({ ...testPack, converters: [addWithExtras, call] })
+      const sig = model.signatures["serving_default"]!
+      const f = yield* run(convertFunctionalFromRestored(sig), [pack])
+      assert.deepStrictEqual(seen, ["calls in graph, captures undefined"])
+      const int = (v: number) => np.array([v], { dtype: np.int32 }).reshape([])
+      const counter = yield* Effect.promise(() => installLiveBufferCounter())
+      const once = () => f({ x: int(3), y: int(4) }).z.item()
+      assert.strictEqual(once(), 3 + 4 + 30)
+      const before = counter.live()
+      once()
+      assert.strictEqual(counter.live(), before)
+    }))
+})

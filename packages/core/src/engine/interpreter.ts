@@ -117,7 +117,9 @@ const runNode = (
   release: <T>(r: ValueRef, inspect: (v: Value) => T) => T,
   key: JaxArray | undefined
 ): Array<Value> => {
-  const n = node.inputs.length
+  // Regular inputs, then the extra values the converter asked for (`undefined`: not available).
+  const refs: ReadonlyArray<ValueRef | undefined> = node.extraInputs ? [...node.inputs, ...node.extraInputs] : node.inputs
+  const n = refs.length
   const prepared: Array<Input> = []
   const owned: Array<Value> = []
   const requireStatic = (index: number, what: string): never => {
@@ -125,7 +127,11 @@ const runNode = (
   }
   try {
     for (let i = 0; i < n; i++) {
-      const ref = node.inputs[i]!
+      const ref = refs[i]
+      if (ref === undefined) {
+        prepared.push(undefined)
+        continue
+      }
       const mode: InputMode = inputMode(node.converter, i, n)
       switch (mode) {
         case "ignore":

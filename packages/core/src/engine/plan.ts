@@ -8,12 +8,13 @@
 import { ConversionError, UnsupportedOpsError } from "../errors.js"
 import type { UnsupportedOp } from "../errors.js"
 import type { FunctionLibrary, NodeDef } from "../graph/ir.js"
-import { referencedFunctions } from "../graph/ir.js"
+import { parseTensorRef, referencedFunctions } from "../graph/ir.js"
+import type { Capture } from "../model/TfModel.js"
 import { decodeAttrs } from "./attrs.js"
-import type { Body, BodyNode } from "./body.js"
+import type { Body, BodyNode, ValueRef } from "./body.js"
 import { functionBody } from "./body.js"
 import type { TfConfig } from "./Config.js"
-import type { InputMode, OpConverter } from "./OpConverter.js"
+import type { BuildContext, InputMode, OpConverter } from "./OpConverter.js"
 import type { OpRegistryShape } from "./OpRegistry.js"
 
 /** A node with its converter and decoded attrs. */
@@ -26,6 +27,11 @@ export interface PlannedNode extends BodyNode {
   readonly calls: ReadonlyArray<string>
   /** Index of this node's random key among its body's keys, or -1. */
   readonly rngSlot: number
+  /**
+   * Values the converter asked for besides the inputs (`OpConverter.extraInputs`), passed after
+   * them; `undefined` for one that is not computed before this node.
+   */
+  readonly extraInputs?: ReadonlyArray<ValueRef | undefined>
 }
 
 export interface Plan {
@@ -44,6 +50,8 @@ export interface Planner {
   readonly config: TfConfig
   /** Plans of library functions by name (built on demand). */
   readonly functions: Map<string, Plan>
+  /** Bound inputs of the model's concrete functions, by function name (TF2 SavedModels). */
+  readonly captures?: ReadonlyMap<string, ReadonlyArray<Capture>>
 }
 
 /** The input mode of input `i` of `n` for a converter. */
@@ -92,18 +100,43 @@ export const checkSupported = (registry: OpRegistryShape, library: FunctionLibra
   if (ops.length > 0) throw new UnsupportedOpsError({ ops })
 }
 
+/**
+ * A tensor of `body` named graph-style (an argument name, or "node:k" for flat output k) as a
+ * value reference, if it is computed before node `before`.
+ */
+const localRef = (body: Body, before: number, name: string): ValueRef | undefined => {
+  const ref = parseTensorRef(name)
+  if (ref.kind !== "output") return undefined
+  const arg = body.argNames.findIndex((a) => {
+    const r = parseTensorRef(a)
+    return r.kind === "output" && r.node === ref.node && r.index === ref.index
+  })
+  if (arg >= 0) return { arg }
+  const node = body.nodes.findIndex((n) => n.def.name === ref.node)
+  return node >= 0 && node < before ? { node, output: ref.index } : undefined
+}
+
 /** Plans a body whose ops are all supported (see `checkSupported`). */
 export const planBody = (planner: Planner, body: Body, stack: ReadonlyArray<string> = []): Plan => {
   let slots = 0
   const randomNodes: Array<string> = []
-  const nodes: Array<PlannedNode> = body.nodes.map((b) => {
+  const extraUses: Array<ValueRef> = []
+  const nodes: Array<PlannedNode> = body.nodes.map((b, index) => {
     const where = whereOf(b.def, body.name)
     const isCall = planner.library.functions.has(b.def.op)
     const converter = isCall ? undefined : planner.registry.get(b.def.op)
     if (!isCall && !converter) throw new ConversionError({ where, what: `no converter for op ${b.def.op}` })
     const attrs = converter ? decodeAttrs(b.def, converter.attrs, where) : b.def.attrs
-    converter?.check?.(attrs, { node: b.def, where, config: planner.config, library: planner.library })
-    const calls = isCall ? [b.def.op] : (converter?.calls?.(attrs, b.def) ?? [])
+    const ctx: BuildContext = {
+      node: b.def,
+      where,
+      config: planner.config,
+      library: planner.library,
+      functionName: body.name,
+      captures: (fn) => planner.captures?.get(fn)
+    }
+    converter?.check?.(attrs, ctx)
+    const calls = isCall ? [b.def.op] : (converter?.calls?.(attrs, b.def, ctx) ?? [])
     let needsKey = converter?.random === true
     if (converter?.random) randomNodes.push(b.def.name)
     for (const f of calls) {
@@ -113,9 +146,30 @@ export const planBody = (planner: Planner, body: Body, stack: ReadonlyArray<stri
         randomNodes.push(...callee.randomNodes)
       }
     }
-    return { ...b, converter, attrs, where, calls, rngSlot: needsKey ? slots++ : -1 }
+    const extraNames = converter?.extraInputs?.(attrs, ctx) ?? []
+    const planned: PlannedNode = { ...b, converter, attrs, where, calls, rngSlot: needsKey ? slots++ : -1 }
+    if (extraNames.length === 0) return planned
+    const extraInputs = extraNames.map((name) => localRef(body, index, name))
+    for (const r of extraInputs) if (r) extraUses.push(r)
+    return { ...planned, extraInputs }
   })
-  return { body, nodes, rngSlots: slots, needsRng: slots > 0, randomNodes }
+  return { body: extraUses.length === 0 ? body : withExtraUses(body, extraUses), nodes, rngSlots: slots, needsRng: slots > 0, randomNodes }
+}
+
+/** `body` with its use counts raised by the extra inputs' uses. */
+const withExtraUses = (body: Body, uses: ReadonlyArray<ValueRef>): Body => {
+  const nodeUses = body.nodeUses.map((u) => [...u])
+  const argUses = [...body.argUses]
+  for (const r of uses) {
+    if ("arg" in r) argUses[r.arg] = (argUses[r.arg] ?? 0) + 1
+    else {
+      const u = nodeUses[r.node]!
+      while (u.length <= r.output) u.push(0)
+      u[r.output]!++
+    }
+  }
+  const nodes = body.nodes.map((n, i) => (nodeUses[i]!.length > n.outputCount ? { ...n, outputCount: nodeUses[i]!.length } : n))
+  return { ...body, nodes, nodeUses, argUses }
 }
 
 /** The plan of a library function (memoised; recursion is an error, as in TensorFlow). */
