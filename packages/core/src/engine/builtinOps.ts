@@ -12,7 +12,7 @@ import { Attr } from "./attrs.js"
 import type { Input, OpContext } from "./OpConverter.js"
 import { CORE_CONTRACT_VERSION, defineOp, definePack } from "./OpConverter.js"
 import type { Value } from "./Value.js"
-import { arrayValue, disposeValue, hostToArray } from "./Value.js"
+import { arrayValue, disposeValue, hostToArray, toArray } from "./Value.js"
 
 const constOp = defineOp({
   ops: ["Const"],
@@ -172,6 +172,28 @@ const assignSubRef = defineOp({
   run: assign("sub", true)
 })
 
+/** `var -= alpha · delta` (TF1 optimizers; the ref form returns the new value). */
+const gradientDescent = (returnsValue: boolean) =>
+  (ctx: OpContext, [handle, alpha, delta]: ReadonlyArray<Input>): ReadonlyArray<Value> => {
+    const name = resourceOf(ctx, handle)
+    const step = np.multiply(toArray(alpha as Value, ctx.where), toArray(delta as Value, ctx.where))
+    return assign("sub", returnsValue)(ctx, [handle, arrayValue(step, ctx.params.dtype(name) ?? "float32")])
+  }
+
+const applyGradientDescent = defineOp({
+  ops: ["ApplyGradientDescent"],
+  attrs: Schema.Struct({ T: Attr.type, use_locking: Attr.bool }),
+  inputs: ["resource", "value", "value"],
+  run: gradientDescent(true)
+})
+
+const resourceApplyGradientDescent = defineOp({
+  ops: ["ResourceApplyGradientDescent"],
+  attrs: Schema.Struct({ T: Attr.type, use_locking: Attr.bool }),
+  inputs: ["resource", "value", "value"],
+  run: gradientDescent(false)
+})
+
 /** The ops every registry starts with. */
 export const builtinPack = definePack({
   name: "@tf2jax/core/builtin",
@@ -192,6 +214,8 @@ export const builtinPack = definePack({
     assignSubResource,
     assignRef,
     assignAddRef,
-    assignSubRef
+    assignSubRef,
+    applyGradientDescent,
+    resourceApplyGradientDescent
   ]
 })

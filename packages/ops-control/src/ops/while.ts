@@ -25,7 +25,7 @@
  * discarded by `where`, but a body that produces inf/NaN there can still turn gradients into
  * NaN (0·inf), as in JAX.
  */
-import { numpy as np } from "@jax-js/jax"
+import { lax, numpy as np } from "@jax-js/jax"
 import type { BuildContext, JaxArray, OpContext, Value } from "@tf2jax/core"
 import { Attr, ConversionError, arrayValue, defineOp, disposeValue, hostValues, splitWithJax } from "@tf2jax/core"
 import { Schema } from "effect"
@@ -205,6 +205,9 @@ const maskedStep = (ctx: OpContext, next: Array<Value>, old: Array<Value>, step:
  */
 const barrier = (x: JaxArray): JaxArray => {
   if (x.dtype !== np.float32 && x.dtype !== np.float64 && x.dtype !== np.int32) return x
+  // Integers carry no gradient; without the stop, the matmul gives an int32 counter a tangent
+  // and jax-js then evaluates `remainder` on it wrongly (FloorMod flipped branches in jit(grad)).
+  if (x.dtype === np.int32) x = lax.stopGradient(x)
   const shape = x.shape
   return np.matmul(x.reshape([...shape, 1]), np.ones([1, 1], { dtype: x.dtype })).reshape(shape)
 }

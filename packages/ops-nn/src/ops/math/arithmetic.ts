@@ -7,7 +7,7 @@
  * split holds (`FloorMod` has the divisor's sign). Integer division by zero is TF's error when
  * folded on the host; on the device jax-js returns 0 instead (a traced value cannot raise).
  */
-import { numpy as np } from "@jax-js/jax"
+import { lax, numpy as np } from "@jax-js/jax"
 import type { DType } from "@tf2jax/core"
 import { Attr } from "@tf2jax/core"
 import { Schema } from "effect"
@@ -66,10 +66,40 @@ export const truncateDiv = mathOp({
   host: (d, where) => (isIntType(d) ? intDivision(where, (a, b) => Math.trunc(a / b)) : (a, b) => Math.trunc(a! / b!))
 })
 
+/**
+ * Integer floor division and modulo from truncating division (`q`, `r = a − q·b`, one step
+ * toward −∞ where `r` and `b` differ in sign). jax-js's `remainder`/`floorDivide` on int32 go
+ * wrong once a value carries a tangent inside `jit(grad)` (its staged `remainder_jvp` computes
+ * a + b: a loop counter's FloorMod flipped a `tf.cond` in the while_cond fixture).
+ */
+const intFloor = (a: np.Array, b: np.Array): { q: np.Array; r: np.Array; b: np.Array } => {
+  const x = lax.stopGradient(a)
+  const y = lax.stopGradient(b)
+  const q = x.ref.div(y.ref)
+  const r = x.sub(q.ref.mul(y.ref))
+  const step = np.logicalAnd(np.notEqual(r.ref, 0), np.notEqual(np.less(r.ref, 0), np.less(y.ref, 0)))
+  const dtype = q.dtype
+  return { q: np.subtract(q, step.ref.astype(dtype)), r: np.add(r, np.where(step, y.ref, 0)), b: y }
+}
+
+const intFloorDiv = (a: np.Array, b: np.Array): np.Array => {
+  const { q, r, b: y } = intFloor(a, b)
+  r.dispose()
+  y.dispose()
+  return q
+}
+
+const intFloorMod = (a: np.Array, b: np.Array): np.Array => {
+  const { q, r, b: y } = intFloor(a, b)
+  q.dispose()
+  y.dispose()
+  return r
+}
+
 export const floorDiv = mathOp({
   ops: ["FloorDiv"],
   accepts: isRealType,
-  jax: ([a, b]) => np.floorDivide(a!, b!),
+  jax: ([a, b], d) => (isIntType(d) ? intFloorDiv(a!, b!) : np.floorDivide(a!, b!)),
   host: (d, where) => (isIntType(d) ? intDivision(where, (a, b) => Math.floor(a / b)) : (a, b) => Math.floor(a! / b!))
 })
 
@@ -80,7 +110,7 @@ export const floorDiv = mathOp({
 export const floorModOp = mathOp({
   ops: ["FloorMod"],
   accepts: isRealType,
-  jax: ([a, b]) => np.remainder(a!, b!),
+  jax: ([a, b], d) => (isIntType(d) ? intFloorMod(a!, b!) : np.remainder(a!, b!)),
   host: (d, where) => (isIntType(d) ? intDivision(where, floorMod) : (a, b) => floorMod(a!, b!))
 })
 

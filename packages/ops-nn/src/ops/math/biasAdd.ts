@@ -46,4 +46,25 @@ export const biasAddV1 = defineOp({
   run: (ctx, inputs, a) => biasAddRun(ctx, inputs as ReadonlyArray<Value>, a.T, "NHWC")
 })
 
-export const biasAddOps = [biasAdd, biasAddV1]
+/** BiasAddGrad (TF1 training graphs): the sum of the upstream gradient over every non-channel axis. */
+export const biasAddGrad = defineOp({
+  ops: ["BiasAddGrad"],
+  attrs: Schema.Struct({ T: Schema.optionalKey(Attr.type), data_format: Schema.optionalKey(Attr.string) }),
+  inputs: "array",
+  check: (a, ctx) => {
+    const f = a.data_format ?? "NHWC"
+    if (f !== "NHWC" && f !== "NCHW") {
+      throw new InvalidAttrError({ node: ctx.node.name, op: ctx.node.op, attr: "data_format", what: `${f} is not NHWC or NCHW` })
+    }
+  },
+  run: (ctx, [dy], a) => {
+    const g = dy as np.Array
+    const rank = g.ndim
+    if (rank < 2) throw new ConversionError({ where: ctx.where, what: `out_backprop must have rank ≥ 2, got ${rank}` })
+    const channel = (a.data_format ?? "NHWC") === "NCHW" ? 1 : rank - 1
+    const axes = [...Array(rank).keys()].filter((d) => d !== channel)
+    return arrayValue(np.sum(g, axes), a.T ?? "float32")
+  }
+})
+
+export const biasAddOps = [biasAdd, biasAddV1, biasAddGrad]
