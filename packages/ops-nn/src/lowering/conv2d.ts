@@ -135,13 +135,15 @@ const planCache = new HostCache<Im2colPlan>(64, 256 * 2 ** 20, (p) => p.idx.byte
  * One `np.take` reads the unpadded input with host-computed indices; padded taps are zeroed
  * by a `where` with a host mask instead of padding the input, which saves materialising a
  * padded copy (a gather fuses its source: a lazily padded source would cost masked reads per
- * tap) and doubles as the jit(grad) guard (see `gradSafeGather`). Same speed as the
- * padded-copy version on jax-js 0.1.25 (notes in the perf report).
+ * tap) and doubles as the jit(grad) guard (see `gradSafeGather`). The source itself is
+ * materialised first: a gather fuses its producer, so an unmaterialised input (a max-pool,
+ * an activation…) would be recomputed for each of the K·K reads of every element (antispoof:
+ * one 56 ms kernel, 2.2 ms once materialised).
  */
 export const im2col = (x: Arr, g: WindowGeometry, groups = 1): Arr => {
   const [n, h, w, c] = x.shape as [number, number, number, number]
   const plan = planCache.get(`${n},${c},${groups};${geometryKey(g)}`, () => im2colPlan(n, h, w, c, g, groups))
-  const patches = np.take(x.reshape([n * h * w * c]), int32Const(plan.idx, plan.shape), 0)
+  const patches = np.take(materialize(x).reshape([n * h * w * c]), int32Const(plan.idx, plan.shape), 0)
   const keep = plan.keep && np.array(plan.keep, { dtype: np.bool, shape: [...plan.shape] })
   return gradSafeGather(patches, keep)
 }
