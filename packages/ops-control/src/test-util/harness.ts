@@ -10,8 +10,8 @@ import { Effect, Layer } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { nnPack } from "@tf2jax/ops-nn"
 import { controlPack } from "../pack.js"
-import { shimPack, workaroundPack } from "./shims.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const repoRoot = resolve(here, "../../../..")
@@ -22,20 +22,8 @@ export const sharedTestdata: string | undefined = [process.env["TF2JAX_SHARED_TE
   (p): p is string => p !== undefined && p !== "" && existsSync(join(p, "README.md"))
 )
 
-/**
- * ops-nn, if its build loads (it is developed in parallel; a half-rebuilt dist must not take
- * these tests down with it).
- */
-const nnPack: OpPack | undefined = await import("@tf2jax/ops-nn").then(
-  (m) => m.nnPack,
-  (e: unknown) => {
-    console.warn(`@tf2jax/ops-nn did not load (${String(e)}); using the test shims only`)
-    return undefined
-  }
-)
-
-/** The packs for control-flow tests: math shims (overridden by ops-nn where it has the op), ops-nn, ops-control. */
-export const controlPacks: ReadonlyArray<OpPack> = [shimPack, ...(nnPack ? [nnPack] : []), workaroundPack, controlPack]
+/** The packs for control-flow tests: the math/array/nn ops the fixtures use, and ops-control. */
+export const controlPacks: ReadonlyArray<OpPack> = [nnPack, controlPack]
 
 export const loadModel = (dir: string): Promise<TfModel> =>
   Effect.runPromise(loadModelFromPath(dir).pipe(Effect.provide(NodeServices.layer)) as Effect.Effect<TfModel, unknown>)
