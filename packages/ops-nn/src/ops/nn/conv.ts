@@ -10,7 +10,7 @@ import { arrayValue, Attr, defineOp, hostValues, staticValue } from "@tf2jax/cor
 import { Schema } from "effect"
 import { type Arr, atNode, badAttr, checkWindowAttrs, convAttrFields, releaseValues, staticOf, windowAttrs } from "./common.js"
 import { conv2dBackpropInputOf, conv2dOf, depthwiseOf } from "./convWeights.js"
-import { ACTIVATIONS, applyEpilogue, batchNormBase, type FusedBase, type FusedSpec, parseFusedOps } from "./fused.js"
+import { ACTIVATIONS, applyEpilogue, batchNormBase, type FusedBase, fusedSpecs } from "./fused.js"
 
 const conv2D = defineOp({
   ops: ["Conv2D"],
@@ -52,17 +52,8 @@ const fusedConvAttrs = Schema.Struct({
 })
 type FusedConvAttrs = typeof fusedConvAttrs.Type
 
-const specs = new WeakMap<object, FusedSpec>()
-
 /** The validated fused-op spec of a node (parsed once per decoded attrs). */
-const specOf = (a: FusedConvAttrs, node: NodeDef): FusedSpec => {
-  let s = specs.get(a)
-  if (s === undefined) {
-    s = parseFusedOps(node, a.fused_ops, a.num_args, { batchNorm: true, activations: ACTIVATIONS })
-    specs.set(a, s)
-  }
-  return s
-}
+const specOf = fusedSpecs({ batchNorm: true, activations: ACTIVATIONS })
 
 const checkFused = (a: FusedConvAttrs, node: NodeDef): void => {
   checkWindowAttrs(node, a)

@@ -25,6 +25,22 @@ export interface FusedSpec {
   readonly args: number
 }
 
+/**
+ * `parseFusedOps` memoised per decoded attrs object (the engine decodes a node's attrs once),
+ * so `check` and every `run` share one validated spec.
+ */
+export const fusedSpecs = (allow: { readonly batchNorm: boolean; readonly activations: ReadonlyArray<Activation> }) => {
+  const specs = new WeakMap<object, FusedSpec>()
+  return (a: { readonly fused_ops: ReadonlyArray<string>; readonly num_args?: number }, node: NodeDef): FusedSpec => {
+    let s = specs.get(a)
+    if (s === undefined) {
+      s = parseFusedOps(node, a.fused_ops, a.num_args, allow)
+      specs.set(a, s)
+    }
+    return s
+  }
+}
+
 /** Validates `fused_ops` / `num_args` (at conversion time). */
 export const parseFusedOps = (
   node: NodeDef,

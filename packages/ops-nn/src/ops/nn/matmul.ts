@@ -5,12 +5,12 @@
  * host instead of on every call.
  */
 import { numpy as np } from "@jax-js/jax"
-import type { Input, NodeDef, OpContext } from "@tf2jax/core"
+import type { Input, OpContext } from "@tf2jax/core"
 import { arrayValue, Attr, defineOp, hostToArray, jaxDtypeOf } from "@tf2jax/core"
 import { Schema } from "effect"
 import { batchMatMul, matMul } from "../../lowering/index.js"
 import { type Arr, arrayOf, atNode, badAttr, releaseValues, staticOf } from "./common.js"
-import { ACTIVATIONS, applyEpilogue, type FusedSpec, parseFusedOps } from "./fused.js"
+import { ACTIVATIONS, applyEpilogue, fusedSpecs } from "./fused.js"
 import { transposed, weightPrep } from "./prepare.js"
 
 const matMulFields = {
@@ -46,19 +46,9 @@ const fusedAttrs = Schema.Struct({
   epsilon: Schema.optionalKey(Attr.float),
   leakyrelu_alpha: Schema.optionalKey(Attr.float)
 })
-type FusedAttrs = typeof fusedAttrs.Type
-
-const specs = new WeakMap<object, FusedSpec>()
 
 // TF's CPU kernel has no FusedBatchNorm form for matmuls.
-const specOf = (a: FusedAttrs, node: NodeDef): FusedSpec => {
-  let s = specs.get(a)
-  if (s === undefined) {
-    s = parseFusedOps(node, a.fused_ops, a.num_args, { batchNorm: false, activations: ACTIVATIONS })
-    specs.set(a, s)
-  }
-  return s
-}
+const specOf = fusedSpecs({ batchNorm: false, activations: ACTIVATIONS })
 
 const fusedMatMul = defineOp({
   ops: ["_FusedMatMul"],
