@@ -28,6 +28,7 @@ import {
   toNhwc
 } from "./common.js"
 import { geometryKey, hasPadding, type WindowAttrs, type WindowGeometry, windowGeometry } from "./windowGeometry.js"
+import { denseMatmul } from "./matmul.js"
 
 export type Conv2DAttrs = WindowAttrs
 
@@ -107,10 +108,10 @@ export const conv2dPrepared = (x: Arr, prepared: Arr, info: Conv2DFilterInfo, at
   if (info.kh === 1 && info.kw === 1 && g.h.stride === 1 && g.w.stride === 1 && !hasPadding(g) && info.groups === 1) {
     // An NCHW input arrives as a transposed view; a matmul reading a reshaped transpose
     // misses jax-js's SIMD path, so copy it once.
-    y = np.matmul((df === "NCHW" ? materialize(xh) : xh).reshape([p, c]), prepared)
+    y = denseMatmul((df === "NCHW" ? materialize(xh) : xh).reshape([p, c]), prepared)
   } else {
     const patches = im2col(xh, g, info.groups)
-    y = np.matmul(patches, prepared)
+    y = denseMatmul(patches, prepared)
     // [G, P, O/G] → [P, G, O/G]: output channel o = group·(O/G) + j, as in TF.
     if (info.groups > 1) y = np.transpose(y, [1, 0, 2])
   }

@@ -27,6 +27,7 @@ import {
   toNhwc
 } from "./common.js"
 import { geometryKey, type WindowAttrs, type WindowGeometry, windowGeometry } from "./windowGeometry.js"
+import { denseMatmul } from "./matmul.js"
 
 export type Conv2DBackpropInputAttrs = WindowAttrs
 
@@ -92,7 +93,7 @@ export const conv2dBackpropInputPrepared = (
   const shape = [n * h * w, kernel.kh * kernel.kw * o]
   const taken = np.take(dy.reshape([n * g.h.out * g.w.out * o]), int32Const(plan.idx, shape), 0)
   const patches = gradSafeGather(taken, np.array(plan.keep, { dtype: np.bool, shape }))
-  return fromNhwc(np.matmul(patches, prepared).reshape([n, h, w, c]), df)
+  return fromNhwc(denseMatmul(patches, prepared).reshape([n, h, w, c]), df)
 }
 
 const planCache = new HostCache<{ readonly idx: Int32Array; readonly keep: Int32Array }>(
