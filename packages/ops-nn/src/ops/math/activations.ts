@@ -65,7 +65,7 @@ export const leakyRelu = mathOp({
   }
 })
 
-export const sigmoid = mathOp({ ops: ["Sigmoid"], accepts: isFloatType, jax: ([x]) => nn.sigmoid(x!) })
+export const sigmoid = mathOp({ ops: ["Sigmoid"], accepts: isFloatType, costly: true, jax: ([x]) => nn.sigmoid(x!) })
 
 /**
  * TF's Softplus: x above −log(ε) − 2, exp(x) below log(ε) + 2, log(exp(x) + 1) between

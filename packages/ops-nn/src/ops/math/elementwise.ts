@@ -7,6 +7,7 @@
 import type { DType, JaxArray, OpConverter, Value } from "@tf2jax/core"
 import { arrayValue, Attr, defineOp, hostElementwise, staticValue, toArray } from "@tf2jax/core"
 import { Schema } from "effect"
+import { materialize } from "../../lowering/barrier.js"
 import { broadcastAll, disposeAll, dtypeOf, isFoldable, isNarrowInt, requireDtype, smallEnough, tensorsOf, wrapInt } from "./support.js"
 
 /** Decoded attrs besides `T` (declared with `MathOpSpec.attrs`). */
@@ -28,7 +29,22 @@ export interface MathOpSpec {
   readonly typeInput?: number
   /** A result decided before broadcasting (e.g. Equal on incompatible shapes); inputs consumed. */
   readonly shortcut?: (values: ReadonlyArray<Value>, attrs: MathAttrs) => Value | undefined
+  /** Expensive per element (exp, log, trigonometry…): a small result is computed once, see `computeOnce`. */
+  readonly costly?: boolean
 }
+
+/** Results up to this many elements of a costly op get their own buffer. */
+const COMPUTE_ONCE_MAX = 4096
+
+/**
+ * Under `jit`, jax-js fuses an element-wise producer into each consumer, and a consumer that
+ * broadcasts it re-evaluates it per output element: centernet's squeeze-excite
+ * `x[1,128,128,128] · sigmoid(s[1,1,1,128])` computed 2.1 M exponentials for 128 distinct ones
+ * (20–39 ms of a 500 ms inference). Small results of costly ops are therefore materialised;
+ * for results that are never broadcast this costs one tiny kernel.
+ */
+const computeOnce = (y: JaxArray, dtype: DType): JaxArray =>
+  (dtype === "float32" || dtype === "float64") && y.size > 0 && y.size <= COMPUTE_ONCE_MAX ? materialize(y) : y
 
 /** Uploads every value, releasing all of them if one cannot be uploaded. */
 export const toArrays = (values: ReadonlyArray<Value>, where: string): Array<JaxArray> => {
@@ -62,7 +78,8 @@ export const mathOp = (spec: MathOpSpec): OpConverter<MathAttrs> =>
         return staticValue(hostElementwise(out, tensorsOf(values), host, ctx.where))
       }
       const y = spec.jax(toArrays(values, ctx.where), dtype, ctx.where, attrs)
-      return arrayValue(isNarrowInt(out) ? wrapInt(y, out) : y, out)
+      const r = isNarrowInt(out) ? wrapInt(y, out) : y
+      return arrayValue(spec.costly ? computeOnce(r, out) : r, out)
     }
   })
 

@@ -92,7 +92,7 @@ const transcendental: ReadonlyArray<[string, (x: JaxArray) => JaxArray]> = [
   ["Erfc", (x) => lax.erfc(x)]
 ]
 
-export const transcendentalOps = transcendental.map(([op, f]) => unary([op], isFloatType, (x) => f(x)))
+export const transcendentalOps = transcendental.map(([op, f]) => unary([op], isFloatType, (x) => f(x), undefined, { costly: true }))
 
 export const floor = unary(["Floor"], isFloatType, (x) => np.floor(x), () => Math.floor)
 export const ceil = unary(["Ceil"], isFloatType, (x) => np.ceil(x), () => Math.ceil)
