@@ -36,14 +36,6 @@ const FAMILIES = [
 ]
 
 /**
- * Cases the engine cannot run yet, not the converters: core's hostToArray (Value.ts) uploads a
- * static graph output with np.array, which jax-js 0.1.25 refuses for empty float data.
- */
-const ENGINE_LIMITS: Readonly<Record<string, string>> = {
-  fill_empty: "core hostToArray cannot upload an empty float32 static output"
-}
-
-/**
  * Cases whose TF gradient is not the VJP of TF's own forward: TF registers MatrixDiagV2's
  * gradient as `matrix_diag_part(grad, k)`, i.e. MatrixDiagPartV3 with align RIGHT_LEFT, while
  * V2 packs LEFT_LEFT (tensorflow/python/ops/array_grad.py); they differ when a superdiagonal
@@ -53,7 +45,7 @@ const TF_GRAD_MISMATCH: ReadonlySet<string> = new Set(["diag_v2_band"])
 
 const known = new Set([...builtinPack.converters, ...nnPack.converters].flatMap((c) => c.ops))
 
-/** Ops of a case's graph that no registered converter handles (math ops still being written). */
+/** Ops of a case's graph that no registered converter handles (must be none). */
 const missingOps = (c: GoldenCase): Array<string> => {
   const g = decodeGraphDef(c.graph.graph_def_base64, c.name)
   return [...new Set(g.nodes.map((n) => n.op))].filter((op) => !known.has(op))
@@ -63,10 +55,8 @@ for (const family of FAMILIES) {
   const doc = parseGoldenFamily(readFileSync(join(fixturesDir, `ops/array/${family}.json`), "utf8"))
   describe(`${family} vs TensorFlow ${doc.tensorflow_version}`, () => {
     for (const c of doc.cases) {
-      const missing = missingOps(c)
-      const limit = ENGINE_LIMITS[c.name]
-      const note = limit ?? (missing.length ? `needs ${missing.join(", ")}` : "")
-      it.skipIf(note !== "")(`${c.name} (${c.op}; eager, jit, grad)${note ? ` — skipped: ${note}` : ""}`, () => {
+      it(`${c.name} (${c.op}; eager, jit, grad)`, () => {
+        assert.deepStrictEqual(missingOps(c), [])
         const skipGrad = TF_GRAD_MISMATCH.has(c.name)
         assert.deepStrictEqual(checkCase(c, graphCaseFunction(c, [nnPack]), { rtol: RTOL, skipGrad }), [])
       })
