@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { HUMAN_MODELS, humanModelsDir, sharedTestdata } from "../../../packages/core/src/test-util/paths.js"
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), "../dist/main.js")
+const bin = join(dirname(fileURLToPath(import.meta.url)), "../bin/tf2jax.js")
 
 const tf2jax = (...args: Array<string>) => {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", maxBuffer: 64 * 2 ** 20 })
