@@ -1,22 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { grad, numpy as np } from "@jax-js/jax"
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
-import { graphCaseFunction } from "../../../../core/src/test-util/graphCase.js"
-import { fixturesDir } from "../../../../core/src/test-util/paths.js"
-import { parseGoldenFamily } from "../../lowering/goldenCases.js"
-import { nnPack } from "../../pack.js"
 import { runMathCase, widenCase } from "./goldenMath.js"
-
-// float64 on Node 20/22 needs this stub (notes/jax-js.md §1).
-;(globalThis as { Float16Array?: unknown }).Float16Array ??= class {
-  constructor() {
-    throw new Error("no float16")
-  }
-}
-
-const load = (name: string) => parseGoldenFamily(readFileSync(join(fixturesDir, `ops/math/${name}.json`), "utf8"))
-const convert = (c: Parameters<typeof graphCaseFunction>[0]) => graphCaseFunction(c, [nnPack])
+import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
 
 // Casts are exact (float16/bfloat16 rounding included), so is the straight-through gradient.
 // jax-js 0.1.25 has no transpose rule for float32 ↔ float64 casts ("Backward pass not implemented

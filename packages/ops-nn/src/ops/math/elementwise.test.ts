@@ -12,27 +12,19 @@ import { jit, numpy as np, vmap } from "@jax-js/jax"
 import type { DType, GraphDef, HostTensor, JaxArray, NodeDef, OpPack } from "@tf2jax/core"
 import { arrayValue, CORE_CONTRACT_VERSION, defineOp, definePack, fromLittleEndianBytes, hostValues, toNumbers } from "@tf2jax/core"
 import { Schema } from "effect"
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
-import { convertGraph, decodeGraphDef, graphCaseFunction } from "../../../../core/src/test-util/graphCase.js"
+import { convertGraph, decodeGraphDef } from "../../../../core/src/test-util/graphCase.js"
 import { installLiveBufferCounter } from "../../../../core/src/test-util/liveBuffers.js"
-import { fixturesDir } from "../../../../core/src/test-util/paths.js"
 import type { GoldenCase } from "../../lowering/goldenCases.js"
-import { compare, decodeTensor, dynamicInputs, parseGoldenFamily } from "../../lowering/goldenCases.js"
+import { compare, decodeTensor, dynamicInputs } from "../../lowering/goldenCases.js"
 import { nnPack } from "../../pack.js"
 import { widenCase, widenTensor } from "./goldenMath.js"
-
-;(globalThis as { Float16Array?: unknown }).Float16Array ??= class {
-  constructor() {
-    throw new Error("no float16")
-  }
-}
+import { convertWithNnPack, loadMathFamily } from "./mathGoldenFiles.js"
 
 const FAMILIES = [
   "arithmetic", "pow", "minmax", "nonan", "biasAdd", "bitwise", "compare", "logical", "select", "unary", "cast",
   "activations", "reductions", "argReduce", "cumulative"
 ]
-const byFamily = FAMILIES.map((f) => [f, parseGoldenFamily(readFileSync(join(fixturesDir, `ops/math/${f}.json`), "utf8")).cases] as const)
+const byFamily = FAMILIES.map((f) => [f, loadMathFamily(f).cases] as const)
 const cases = byFamily.flatMap(([, cs]) => cs)
 const familyOf = new Map(byFamily.flatMap(([f, cs]) => cs.map((c) => [c.name, f] as const)))
 
@@ -176,7 +168,7 @@ describe("no leaks", () => {
     const counter = await installLiveBufferCounter()
     const fns = cases.map((raw) => {
       const c = widenCase(raw)
-      return { c, f: graphCaseFunction(c, [nnPack]) }
+      return { c, f: convertWithNnPack(c) }
     })
     const runAll = () => {
       for (const { c, f } of fns) for (const y of f(...dynamicInputs(c))) y.dispose()
@@ -222,7 +214,7 @@ describe("vmap over converted graphs (first input batched, each row equal to TF)
   for (const name of names) {
     it(name, () => {
       const c = widenCase(cases.find((x) => x.name === name)!)
-      const f = graphCaseFunction(c, [nnPack])
+      const f = convertWithNnPack(c)
       const [first, ...rest] = dynamicInputs(c)
       const batched = vmap((x: JaxArray, ...others: JaxArray[]) => f(x, ...others)[0]!, [0, ...rest.map(() => null)])
       const y = batched(np.stack([first!.ref, first!]), ...rest)

@@ -7,12 +7,12 @@
  *   uint16/int16 → int32 and float16/bfloat16 → float32 (values exact), so the shared reader of
  *   `lowering/goldenCases.ts` can decode them and the converted function gets the arrays the
  *   engine expects for such placeholders.
- * - `checkMathCase` is `checkCase` (eager, jit, grad, jit(grad) against TF); expected NaN and
- *   ±∞ must be matched exactly, the finite values within the tolerance.
+ * - `runMathCase` converts a case and runs `checkCase` (eager, jit, grad, jit(grad) against TF,
+ *   whose comparison matches expected NaN and ±∞ exactly, finite values within the tolerance).
  */
 import { bfloat16ToFloat, halfToFloat } from "@tf2jax/core"
 import type { Arr } from "../../lowering/common.js"
-import type { CaseLowering, CheckOptions, EncodedTensor, GoldenCase, Mismatch } from "../../lowering/goldenCases.js"
+import type { EncodedTensor, GoldenCase, Mismatch } from "../../lowering/goldenCases.js"
 import { checkCase } from "../../lowering/goldenCases.js"
 
 const b64ToBytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
@@ -63,9 +63,6 @@ export const widenCase = (c: GoldenCase): GoldenCase => ({
 export const usesHalfPrecision = (c: GoldenCase): boolean =>
   [...c.inputs, ...c.outputs].some((t) => t.dtype === "float16" || t.dtype === "bfloat16")
 
-/** `checkCase` (whose comparison makes NaN meet NaN and ±∞ the same ∞). */
-export const checkMathCase = (c: GoldenCase, lower: CaseLowering, opts: CheckOptions): Mismatch[] => checkCase(c, lower, opts)
-
 /** Tolerance floor for cases in float16/bfloat16, which TF rounds after every op and we do not. */
 export const HALF_PRECISION_RTOL = 2e-3
 
@@ -82,5 +79,5 @@ export const runMathCase = (
   const c = widenCase(raw)
   const f = convert(c)
   const tol = usesHalfPrecision(raw) ? Math.max(rtol, HALF_PRECISION_RTOL) : rtol
-  return checkMathCase(c, (...xs) => f(...xs), { rtol: tol, skipGrad })
+  return checkCase(c, (...xs) => f(...xs), { rtol: tol, skipGrad })
 }
