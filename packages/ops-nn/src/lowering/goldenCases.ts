@@ -178,6 +178,30 @@ const asList = (y: Arr | Arr[]): Arr[] => (Array.isArray(y) ? y : [y])
 export const dynamicInputs = (c: GoldenCase): Arr[] => c.inputs.filter((i) => !i.static).map((i) => toArray(i))
 
 /**
+ * Buffers golden cases leave behind: every `[case, lowering]` runs once (warming host caches),
+ * then eagerly, then twice under a fresh `jit`; returns how far `live()` (a live-buffer count)
+ * ended above the warm baseline after each phase — `{ eager: 0, jit: 0 }` means no leak.
+ */
+export const leftoverBuffers = (
+  live: () => number,
+  fns: ReadonlyArray<readonly [GoldenCase, CaseLowering]>
+): { eager: number; jit: number } => {
+  const eagerly = () => {
+    for (const [c, f] of fns) for (const y of asList(f(...dynamicInputs(c)))) y.dispose()
+  }
+  eagerly()
+  const base = live()
+  eagerly()
+  const eager = live() - base
+  for (const [c, f] of fns) {
+    const jf = jit((...xs: Arr[]) => f(...xs))
+    for (let i = 0; i < 2; i++) for (const y of asList(jf(...dynamicInputs(c)))) y.dispose()
+    jf.dispose()
+  }
+  return { eager, jit: live() - base }
+}
+
+/**
  * Runs a lowering on a golden case eagerly and under `jit`, and `grad` (and `jit(grad)`) of
  * Σ sum(output·cotangent) w.r.t. every input TF differentiated; returns every mismatch with
  * TF's values (empty = pass).

@@ -6,13 +6,12 @@
  * |Δ| ≤ 1e-5·max|TF| + 1e-7 (integers exact), outputs and gradients, eager and under jit.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { jit, type numpy as np } from "@jax-js/jax"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { graphCaseFunction } from "../../../../core/src/test-util/graphCase.js"
 import { installLiveBufferCounter } from "../../../../core/src/test-util/liveBuffers.js"
 import { fixturesDir } from "../../../../core/src/test-util/paths.js"
-import { checkCase, dynamicInputs, parseGoldenFamily } from "../../lowering/goldenCases.js"
+import { checkCase, dynamicInputs, leftoverBuffers, parseGoldenFamily } from "../../lowering/goldenCases.js"
 import { nnPack } from "../../pack.js"
 import { weightPrep } from "./prepare.js"
 
@@ -43,21 +42,6 @@ describe("MatMul, _FusedMatMul, BatchMatMul/V2/V3 vs TensorFlow (engine)", () =>
       ...family("nn/batchMatMul.json").filter((c) => ["v2_broadcast_rank5_vs_rank3", "v3_broadcast_tout"].includes(c.name))
     ]
     const fns = cases.map((c) => [c, graphCaseFunction(c, [nnPack])] as const)
-    const runAll = (wrap: (f: (...xs: Array<np.Array>) => Array<np.Array>) => (...xs: Array<np.Array>) => Array<np.Array>) => {
-      for (const [c, f] of fns) for (const y of wrap(f)(...dynamicInputs(c))) y.dispose()
-    }
-    runAll((f) => f)
-    const base = counter.live()
-    runAll((f) => f)
-    assert.strictEqual(counter.live(), base, "eager")
-    runAll((f) => {
-      const jf = jit((...xs: Array<np.Array>) => f(...xs))
-      return (...xs) => {
-        const ys = jf(...xs)
-        jf.dispose()
-        return ys
-      }
-    })
-    assert.strictEqual(counter.live(), base, "jit")
+    assert.deepStrictEqual(leftoverBuffers(counter.live, fns), { eager: 0, jit: 0 })
   })
 })
