@@ -11,6 +11,18 @@ import { join } from "node:path"
 import { installLiveBufferCounter } from "../../../core/src/test-util/liveBuffers.js"
 import { close, decode, fixtures, functional, loadModel, readJson, sharedTestdata, toJax, values, withParams } from "../test-util/harness.js"
 
+/** `thunk` must fail with a PreventGradientError whose message includes `message`. */
+const throwsPreventGradient = (label: string, thunk: () => unknown, message: string) => {
+  try {
+    thunk()
+  } catch (e) {
+    assert.instanceOf(e, PreventGradientError, label)
+    assert.include((e as Error).message, message, label)
+    return
+  }
+  assert.fail(`${label}: expected PreventGradientError`)
+}
+
 const counter = await installLiveBufferCounter()
 const cgExpected = readJson(join(fixtures, "models/custom_gradient/expected.json"))
 const control = readJson(join(fixtures, "control/expected.json"))
@@ -138,13 +150,7 @@ describe("custom gradients: fixtures/control/custom_unsaved (saved with experime
       ["grad", () => grad((t: JaxArray) => np.sum(run(t)))(x())],
       ["jit(grad)", () => jit(grad((t: JaxArray) => np.sum(run(t))))(x())]
     ] as const) {
-      try {
-        thunk()
-        assert.fail(`${label}: expected PreventGradientError`)
-      } catch (e) {
-        assert.instanceOf(e, PreventGradientError, label)
-        assert.include((e as Error).message, "was not saved with the model")
-      }
+      throwsPreventGradient(label, thunk, "was not saved with the model")
     }
   })
 })
@@ -182,13 +188,7 @@ describe("StopGradient, PreventGradient, CheckNumerics, Assert: fixtures/control
       ["jit(grad)", () => jit(grad(loss))(toJax(c.inputs.x))],
       ["vmap(grad)", () => vmap(grad(loss))(np.stack([toJax(c.inputs.x)]))]
     ] as const) {
-      try {
-        thunk()
-        assert.fail(`${label}: expected PreventGradientError`)
-      } catch (e) {
-        assert.instanceOf(e, PreventGradientError, label)
-        assert.include((e as Error).message, "no gradients here")
-      }
+      throwsPreventGradient(label, thunk, "no gradients here")
     }
     // grad(jit(f)): jax-js differentiates the traced jaxpr after our code ran: its own error.
     assert.throws(() => grad(jit(loss))(toJax(c.inputs.x)), /JVP rule not implemented/)
