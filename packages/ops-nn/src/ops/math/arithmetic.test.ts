@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { runMathCase } from "./goldenMath.js"
-import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
+import { convertWithNnPack as convert, loadMathFamily as load } from "../../test-util/mathGoldenFiles.js"
 
 // Exactly rounded float arithmetic: 1e-6 of the output scale (FloorMod/Mod on floats compute
 // x − trunc(x/y)·y, within an ulp of TF's fmod for these magnitudes); integers exact.

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { runMathCase } from "./goldenMath.js"
-import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
+import { convertWithNnPack as convert, loadMathFamily as load } from "../../test-util/mathGoldenFiles.js"
 
 // Integer results: exact.
 describe("bitwise ops vs TensorFlow, end to end", () => {

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { grad, numpy as np } from "@jax-js/jax"
 import { runMathCase, widenCase } from "./goldenMath.js"
-import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
+import { convertWithNnPack as convert, loadMathFamily as load } from "../../test-util/mathGoldenFiles.js"
 
 // Casts are exact (float16/bfloat16 rounding included), so is the straight-through gradient.
 // jax-js 0.1.25 has no transpose rule for float32 ↔ float64 casts ("Backward pass not implemented

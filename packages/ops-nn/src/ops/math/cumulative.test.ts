@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { runMathCase } from "./goldenMath.js"
-import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
+import { convertWithNnPack as convert, loadMathFamily as load } from "../../test-util/mathGoldenFiles.js"
 
 // Scans in a different order than TF's: 2e-6 of the output scale.
 describe("Cumsum / Cumprod vs TensorFlow, end to end", () => {

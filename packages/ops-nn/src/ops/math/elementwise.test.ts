@@ -18,7 +18,7 @@ import type { GoldenCase } from "../../lowering/goldenCases.js"
 import { compare, decodeTensor, dynamicInputs } from "../../lowering/goldenCases.js"
 import { nnPack } from "../../pack.js"
 import { widenCase, widenTensor } from "./goldenMath.js"
-import { convertWithNnPack, loadMathFamily } from "./mathGoldenFiles.js"
+import { convertWithNnPack, loadMathFamily } from "../../test-util/mathGoldenFiles.js"
 
 const FAMILIES = [
   "arithmetic", "pow", "minmax", "nonan", "biasAdd", "bitwise", "compare", "logical", "select", "unary", "cast",

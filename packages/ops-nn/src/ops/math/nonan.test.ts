@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { runMathCase } from "./goldenMath.js"
-import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
+import { convertWithNnPack as convert, loadMathFamily as load } from "../../test-util/mathGoldenFiles.js"
 
 // One rounding (plus a float32 log): 1e-6 of the output scale.
 // Known difference: MulNoNan's ∂y at y = 0 for a NaN/∞ x is 0 here, TF's is x·g (values agree).

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { runMathCase } from "./goldenMath.js"
-import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
+import { convertWithNnPack as convert, loadMathFamily as load } from "../../test-util/mathGoldenFiles.js"
 
 // exp(y·log|x|) with the repaired log (precise.ts): 2e-6 of the output scale.
 describe("Pow vs TensorFlow, end to end", () => {

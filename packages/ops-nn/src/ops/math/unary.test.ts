@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { runMathCase } from "./goldenMath.js"
-import { convertWithNnPack as convert, loadMathFamily as load } from "./mathGoldenFiles.js"
+import { convertWithNnPack as convert, loadMathFamily as load } from "../../test-util/mathGoldenFiles.js"
 
 // Transcendentals in jax-js float32 (float64 too: float32-accurate on wasm): 2e-6 of the output
 // scale (Log/Log1p after their repair, precise.ts); Asinh/Acosh/Atanh/Sinh/Tanh use jax-js's

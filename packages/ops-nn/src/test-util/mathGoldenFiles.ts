@@ -5,10 +5,10 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { graphCaseFunction } from "../../../../core/src/test-util/graphCase.js"
-import { fixturesDir } from "../../../../core/src/test-util/paths.js"
-import { type GoldenCase, type GoldenFamily, parseGoldenFamily } from "../../lowering/goldenCases.js"
-import { nnPack } from "../../pack.js"
+import { graphCaseFunction } from "../../../core/src/test-util/graphCase.js"
+import { fixturesDir } from "../../../core/src/test-util/paths.js"
+import { type GoldenCase, type GoldenFamily, parseGoldenFamily } from "../lowering/goldenCases.js"
+import { nnPack } from "../pack.js"
 
 ;(globalThis as { Float16Array?: unknown }).Float16Array ??= class {
   constructor() {
